@@ -130,6 +130,10 @@ class Exchange:
     key_name: str
     key_fingerprint: str
     """A short, non-reversible fingerprint of the key."""
+    agent: str = ""
+    """The label of whoever holds the client, such as a crew agent's name."""
+    arguments_digest: str | None = None
+    """A digest of the call's arguments, never the values themselves."""
     error_code: str | None = None
     rate_limit: int | None = None
     rate_remaining: int | None = None
