@@ -70,7 +70,9 @@ class Operation:
     body_required: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "input_schema", MappingProxyType(dict(self.input_schema)))
+        object.__setattr__(
+            self, "input_schema", MappingProxyType(dict(self.input_schema))
+        )
         object.__setattr__(self, "arguments", MappingProxyType(dict(self.arguments)))
 
     @property

@@ -36,6 +36,7 @@ from crew.leonar.operation import Argument, HttpMethod, Location, Operation, Ris
 __all__ = [
     "DEFAULT_SPEC_PATH",
     "NAME_PATTERN",
+    "WHOLE_BODY",
     "Spec",
     "fallback_name",
     "fallback_risk",
@@ -66,7 +67,8 @@ _DROPPED_KEYS = frozenset(
         "deprecated",
     }
 )
-_WHOLE_BODY = "body"
+WHOLE_BODY = ""
+"""The wire name of an argument that is the whole request body (not an object)."""
 
 
 @dataclass(frozen=True)
@@ -533,7 +535,7 @@ class _SpecBuilder:
         if "properties" not in schema:
             if schema.get("type", "object") == "object" and not body_required:
                 return []
-            return [_Input(_WHOLE_BODY, "body", schema, body_required)]
+            return [_Input(WHOLE_BODY, "body", schema, body_required)]
         required = set(schema.get("required", ())) if body_required else set()
         return [
             _Input(wire, "body", dict(prop), wire in required)
@@ -559,7 +561,8 @@ def _flatten(
 
 
 def _flat_name(item: _Input, taken: Mapping[str, Argument]) -> str:
-    base = re.sub(r"[^a-zA-Z0-9_]+", "_", item.wire_name).strip("_") or "value"
+    fallback = "body" if item.location == "body" else "value"
+    base = re.sub(r"[^a-zA-Z0-9_]+", "_", item.wire_name).strip("_") or fallback
     base = base[:_MAX_NAME]
     if base not in taken:
         return base
