@@ -115,6 +115,10 @@ class RunRecorder:
         """Events sink for the guard and the journal."""
         self._require().record(event)
 
+    def entries(self) -> list[dict[str, Any]]:
+        """Every audit record of this run so far."""
+        return self._require().entries()
+
     def outcome(self, *, crew_finished: bool) -> RunStatus:
         """The status this run earns: partial when anything was refused or skipped.
 
@@ -123,7 +127,7 @@ class RunRecorder:
         """
         if not crew_finished:
             return RunStatus.FAILED
-        entries = self._require().entries()
+        entries = self.entries()
         troubled = any(entry["kind"] in {"refused", "declined"} for entry in entries)
         return RunStatus.PARTIAL if troubled else RunStatus.SUCCEEDED
 
