@@ -423,8 +423,9 @@ class LeonarClient:
             waited_s=progress.waited,
         )
         logger.info(
-            "%s %s %s -> %s in %.0f ms (attempts %d, waited %.1f s)",
+            "%s (%s) %s %s -> %s in %.0f ms (attempts %d, waited %.1f s)",
             exchange.agent or "-",
+            self.key_name,
             operation.name,
             operation.method,
             status,
