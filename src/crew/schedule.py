@@ -104,7 +104,7 @@ def load_schedules(path: Path) -> list[Schedule]:
         for index, entry in enumerate(entries)
         if (schedule := _read_entry(entry, path, f"schedules[{index}]", problems))
     ]
-    _check_unique(schedules, str(path), problems)
+    _check_unique(entries, str(path), problems)
     if problems:
         raise ScheduleError(problems)
     return schedules
@@ -163,14 +163,17 @@ def _read_entry(
     return Schedule(name, cron, resolved, dry_run, timezone)
 
 
-def _check_unique(schedules: list[Schedule], file: str, problems: list[Problem]):
+def _check_unique(entries: list[Any], file: str, problems: list[Problem]) -> None:
     seen: set[str] = set()
-    for index, schedule in enumerate(schedules):
-        if schedule.name in seen:
+    for index, entry in enumerate(entries):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in seen:
             problems.append(
-                Problem(file, f"schedules[{index}].name", f"{schedule.name!r} repeats")
+                Problem(file, f"schedules[{index}].name", f"{name!r} repeats")
             )
-        seen.add(schedule.name)
+        seen.add(name)
 
 
 def subprocess_runner(schedule: Schedule, state_dir: Path) -> int:
