@@ -7,6 +7,7 @@ where each argument goes) with plain yaml.
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,11 @@ import pytest
 import yaml
 
 from crew.leonar.operation import Argument, Exchange, Operation, ToolCall
+
+with warnings.catch_warnings():
+    # CrewAI's import warns about its own package layout; nothing we can act on.
+    warnings.simplefilter("ignore", ImportWarning)
+    import crewai  # noqa: F401
 
 SPEC = Path(__file__).resolve().parents[2] / "src" / "crew" / "leonar" / "openapi.yaml"
 METHODS = ("get", "post", "put", "patch", "delete")
