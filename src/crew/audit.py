@@ -8,7 +8,6 @@ name and the client's short fingerprint.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
@@ -18,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
+from crew.leonar.client import arguments_digest
 from crew.leonar.operation import Exchange, ToolCall
 
 __all__ = [
@@ -47,8 +47,11 @@ def canonical_json(value: Any) -> str:
 
 
 def digest_arguments(arguments: Mapping[str, Any]) -> str:
-    """A short digest of a call's arguments, for logs that must not hold values."""
-    return hashlib.sha256(canonical_json(dict(arguments)).encode()).hexdigest()[:16]
+    """A short digest of a call's arguments, for logs that must not hold values.
+
+    The client's own digest, so an event and its exchange carry the same one.
+    """
+    return arguments_digest(dict(arguments))
 
 
 @dataclass(frozen=True)

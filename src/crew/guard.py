@@ -21,6 +21,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Collection, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,18 +188,25 @@ class TerminalPrompter:
     Args:
         console: a rich Console (default: a new one on stdout).
         ask: reads one answer given the question (default: console.input).
+        pause: hides a live display while asking (such as `Progress.paused`).
     """
 
-    def __init__(self, console: Any = None, ask: Callable[[str], str] | None = None):
+    def __init__(
+        self,
+        console: Any = None,
+        ask: Callable[[str], str] | None = None,
+        pause: Callable[[], AbstractContextManager[Any]] | None = None,
+    ) -> None:
         from rich.console import Console
 
         self.console = console or Console()
         self._ask = ask or self.console.input
+        self._pause = pause or nullcontext
         self._lock = threading.Lock()
 
     def __call__(self, approval: ApprovalRequest) -> bool:
         # Agents may call tools from several threads: ask one question at a time.
-        with self._lock:
+        with self._lock, self._pause():
             self.console.print(approval.text, markup=False, highlight=False)
             answer = self._ask("Send it? [y/N] ")
         return answer.strip().lower() in {"y", "yes"}

@@ -12,7 +12,8 @@ and per error. Quiet mode (for cron) prints errors only.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,6 +111,19 @@ class Progress:
             self._live = None
         elif not self.quiet:
             self.console.print(self.render())
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hide the live view meanwhile, such as while a person answers a prompt."""
+        live = self._live
+        if live is None:
+            yield
+            return
+        live.stop()
+        try:
+            yield
+        finally:
+            live.start()
 
     def observer(self, exchange: Exchange) -> None:
         """ExchangeObserver: track the budget each response reports for its key."""

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,33 @@ def test_terminal_prompter_prints_the_request_and_reads_the_answer():
     assert out.getvalue() == ENROLL_TEXT + "\n"
     assert questions == ["Send it? [y/N] "]
     assert TerminalPrompter(console, lambda q: "")(approval) is False
+
+
+def test_terminal_prompter_pauses_the_live_view_while_asking():
+    steps: list[str] = []
+
+    @contextmanager
+    def pause():
+        steps.append("paused")
+        yield
+        steps.append("resumed")
+
+    def ask(question: str) -> str:
+        steps.append("asked")
+        return "n"
+
+    console = Console(file=io.StringIO(), color_system=None)
+    approval = ApprovalRequest(
+        "outreach",
+        "send_message",
+        "destructive",
+        1,
+        build_request(make_call("send_message", body="Hi")),
+        ("'send_message' always needs approval",),
+    )
+
+    assert TerminalPrompter(console, ask, pause)(approval) is False
+    assert steps == ["paused", "asked", "resumed"]
 
 
 def test_unattended_refuses_operations_never_allowed_unattended():

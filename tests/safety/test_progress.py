@@ -184,3 +184,15 @@ def test_progress_in_a_terminal_shows_a_live_view(bus, crew_objects):
     assert "Task started" not in text
     assert "Tool: add_profiles_to_project" in text
     assert "42/1000" in text
+
+
+def test_paused_hides_the_live_view_while_a_person_answers(bus):
+    console = Console(file=io.StringIO(), force_terminal=True, color_system=None)
+    _, _, _, errors = consoles()
+
+    with Progress(console, error_console=errors) as progress:
+        with progress.paused():
+            hidden = progress._live.is_started
+        shown = progress._live.is_started
+
+    assert (hidden, shown) == (False, True)
