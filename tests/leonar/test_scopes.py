@@ -85,8 +85,8 @@ def test_select_allowlisted_tool_outside_scopes_fails_closed(spec):
         select(spec, ["contacts:read"], allowlist=["send_message"])
 
     assert caught.value.problems == (
-        "tool 'send_message' needs scope(s) ['messages:write'] the agent does not have: "
-        "add them to its scopes (and its key) or drop the tool",
+        "tool 'send_message' needs scope(s) ['messages:write'] the agent does not "
+        "have: add them to its scopes (and its key) or drop the tool",
     )
 
 
@@ -109,7 +109,8 @@ def test_select_missing_or_empty_key_variable_fails_closed(spec, environ):
         select(spec, ["contacts:read"], environ=environ)
 
     assert caught.value.problems == (
-        "the key variable 'LEONAR_OUTREACH_API_KEY' is missing or empty: set it in .env",
+        "the key variable 'LEONAR_OUTREACH_API_KEY' is missing or empty: "
+        "set it in .env",
     )
     assert "outreach" in str(caught.value)
 

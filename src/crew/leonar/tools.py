@@ -359,6 +359,9 @@ def _argument_model(operation: Operation) -> type[BaseModel]:
                 f"{schema.get('description', '')} Default {default_text}."
             )
             shown["description"] = shown["description"].strip()
+        if name not in required:
+            # Strict function calling makes every field required: null means unset.
+            shown = _nullable(shown)
         extra = _replace_schema(shown)
         if name in required:
             fields[name] = (
@@ -379,6 +382,15 @@ def _argument_model(operation: Operation) -> type[BaseModel]:
         __config__=ConfigDict(extra="forbid"),
         **fields,
     )
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return {**schema, "type": [kind, "null"]}
+    if isinstance(kind, list) and "null" not in kind:
+        return {**schema, "type": [*kind, "null"]}
+    return schema
 
 
 def _annotation(schema: Mapping[str, Any]) -> Any:
