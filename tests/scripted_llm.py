@@ -17,6 +17,9 @@ from pydantic import Field, PrivateAttr
 
 Reply = str | list[dict[str, Any]] | Callable[["Turn"], Any]
 
+NEXT = object()
+"""Returned by a callable reply: answer this same turn with the next reply instead."""
+
 
 class Turn:
     """One call the LLM received."""
@@ -37,7 +40,10 @@ class Turn:
             if message.get("role") == "tool":
                 return _parse(content)
             if "Observation:" in content:
-                return _parse(content.rsplit("Observation:", 1)[1].strip())
+                # One action per assistant message; CrewAI may append its format
+                # instructions after the observation, which repeat both markers.
+                after_action = content.split("Action Input:", 1)[-1]
+                return _parse(after_action.split("Observation:", 1)[1].strip())
         raise AssertionError("no tool result in the conversation yet")
 
 
@@ -81,10 +87,15 @@ class ScriptedLLM(BaseLLM):
         role = getattr(from_agent, "role", "") or ""
         turn = Turn(copy.deepcopy(list(messages)), tools, role)
         self._turns.append(turn)
-        if not self.replies:
-            raise AssertionError(f"the script ran out of replies at turn {len(self._turns)}")
-        reply = self.replies.pop(0)
-        return reply(turn) if callable(reply) else reply
+        while True:
+            if not self.replies:
+                raise AssertionError(
+                    f"the script ran out of replies at turn {len(self._turns)}"
+                )
+            reply = self.replies.pop(0)
+            answer = reply(turn) if callable(reply) else reply
+            if answer is not NEXT:
+                return answer
 
     def supports_function_calling(self) -> bool:
         return self.native
@@ -97,11 +108,15 @@ class ScriptedLLM(BaseLLM):
 
     def get_input_tokens_count(self, messages: Any, tools: Any = None, **_: Any) -> int:
         # A quiet estimate: the base class logs a warning on every call.
-        text = messages if isinstance(messages, str) else json.dumps(messages, default=str)
+        text = (
+            messages if isinstance(messages, str) else json.dumps(messages, default=str)
+        )
         return len(text) // 4
 
 
-def tool_call(name: str, arguments: dict[str, Any], call_id: str = "call") -> list[dict]:
+def tool_call(
+    name: str, arguments: dict[str, Any], call_id: str = "call"
+) -> list[dict]:
     """One native tool call, in OpenAI's shape."""
     return [
         {
@@ -139,6 +154,7 @@ def finish(native: bool, result: Any) -> str:
 
 
 __all__: Sequence[str] = [
+    "NEXT",
     "ScriptedLLM",
     "Turn",
     "final_answer",

@@ -35,7 +35,12 @@ CONFIG_DIR_ENV = "LEONAR_CREW_CONFIG_DIR"
 
 AGENT_NAMES = ("sourcer", "enricher", "outreach", "deal_manager")
 """The agents the crew's code defines, in pipeline order."""
-TASK_NAMES = ("source_candidates", "enrich_contacts", "enroll_in_sequence", "update_deal")
+TASK_NAMES = (
+    "source_candidates",
+    "enrich_contacts",
+    "enroll_in_sequence",
+    "update_deal",
+)
 """The tasks the crew's code defines, in the order they run."""
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_\-]*)\}")

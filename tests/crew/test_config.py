@@ -144,5 +144,7 @@ def test_inputs_reject_an_override_without_equals_sign_or_unknown_key():
 
 
 def test_inputs_reject_years_out_of_order():
-    with pytest.raises(ConfigError, match="years_min \\(9\\) is above years_max \\(2\\)"):
+    with pytest.raises(
+        ConfigError, match="years_min \\(9\\) is above years_max \\(2\\)"
+    ):
         load_inputs(overrides=["years_min=9", "years_max=2"])
