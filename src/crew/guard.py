@@ -256,6 +256,10 @@ class Guard:
             if self.dry_run:
                 self._count(call)
                 return self._plan(call, assessment)
+        # Limitation: in interactive runs the limits are checked before a person
+        # answers and counted after, so two calls approved at once may pass one
+        # limit together — a person approved each, and the lock must not be held
+        # while waiting on them.
         if self.interactive and (assessment.reasons or assessment.violations):
             self._ask(call, assessment)
         with self._lock:

@@ -45,6 +45,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+# Limitation: the default schedules file is looked up from the working directory,
+# not through the crew's config-dir resolution — pass --config from system cron.
 DEFAULT_CONFIG = Path("config/schedules.yaml")
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
