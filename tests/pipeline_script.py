@@ -11,6 +11,18 @@ from collections.abc import Callable
 from typing import Any
 
 from crew.config import KickoffInputs
+from crew.leonar.recipes import RecipeSettings
+
+NEW_DEAL_TITLE = "Nimbus Robotics - Paris backend shortlist"
+"""A deal title the seed lacks, so the deal manager creates it."""
+FAST = RecipeSettings(poll_interval_s=0.01, poll_interval_max_s=0.05)
+"""Composite tools' waits, shortened for tests."""
+AGENT_KEYS = {
+    "sourcer": "LEONAR_SOURCER_API_KEY",
+    "enricher": "LEONAR_ENRICHER_API_KEY",
+    "outreach": "LEONAR_OUTREACH_API_KEY",
+    "deal_manager": "LEONAR_DEAL_MANAGER_API_KEY",
+}
 from scripted_llm import NEXT, ScriptedLLM, Turn, finish, step
 
 
