@@ -209,6 +209,7 @@ class _Leonar:
         problems: list[Problem] = []
         path_values = _parameters(route, "path", params, problems)
         query_values = _parameters(route, "query", request.query_params, problems)
+        problems.extend(_unknown_query(route, request.query_params))
         body = await _body(request, route, problems)
         if problems:
             raise _invalid(problems)
@@ -288,6 +289,16 @@ def _parameters(
             if not found:
                 values[param.name] = value
     return values
+
+
+def _unknown_query(route: Route, given: Any) -> list[Problem]:
+    # Undeclared filters are refused rather than ignored: a misspelt filter that
+    # silently matches everything is the failure the sandbox is there to show.
+    known = {p.name for p in route.parameters if p.location == "query"}
+    return [
+        Problem(name, "unknown query parameter")
+        for name in sorted(set(given.keys()) - known)
+    ]
 
 
 def _coerce(param: Parameter, text: str, problems: list[Problem]) -> Any:

@@ -21,10 +21,13 @@ class BooleanQueryError(ValueError):
 
 
 def compile_query(query: str) -> Test:
-    """Parse query into a test over lower-cased text; BooleanQueryError if invalid."""
+    """Parse query into a test over lower-cased text; BooleanQueryError if invalid.
+
+    An empty query matches everything.
+    """
     tokens = _tokens(query)
     if not tokens:
-        raise BooleanQueryError("is empty")
+        return lambda text: True
     parser = _Parser(tokens)
     test = parser.expression()
     if parser.position != len(tokens):

@@ -34,6 +34,7 @@ as a constant so tests can refer to it:
 from __future__ import annotations
 
 import random
+import unicodedata
 import uuid
 from typing import Any
 
@@ -242,7 +243,7 @@ def _members() -> list[dict[str, Any]]:
             "id": fixed_id("member", f"{first} {last}"),
             "first_name": first,
             "last_name": last,
-            "email": f"{first.lower().replace('è', 'e')}@acme-talent.com",
+            "email": f"{_ascii(first)}@acme-talent.com",
         }
         for first, last in MEMBERS
     ]
@@ -396,8 +397,8 @@ def _profile(
 
 
 def _ascii(name: str) -> str:
-    table = str.maketrans("éèëïüöçáó ", "eeeiuocao-")
-    return name.lower().translate(table)
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return plain.lower().replace(" ", "-")
 
 
 def _contacts(

@@ -37,7 +37,9 @@ __all__ = [
 
 _SPEC_URI = "urn:leonar:openapi"
 _METHODS = ("get", "post", "put", "patch", "delete")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"{_LOCAL}(\.{_LOCAL})*@{_LABEL}(\.{_LABEL})+")
 
 Location = Literal["path", "query"]
 
@@ -113,16 +115,30 @@ class Spec:
         raise KeyError(operation_id)
 
     def resolve(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        """Find the route serving method and path (path below the base path)."""
+        """Find the route serving method and path (path below the base path).
+
+        The most literal path template matching wins, whatever the method: PUT
+        /contacts/search is /contacts/search served without PUT, not an update of
+        a contact whose id is "search".
+        """
+        template = self._template(path)
         for route in self.routes:
-            params = route.match(method, path)
-            if params is not None:
-                return route, params
+            if route.path == template:
+                params = route.match(method, path)
+                if params is not None:
+                    return route, params
         return None
 
     def allowed_methods(self, path: str) -> list[str]:
         """Methods the spec documents for path, for 405 answers."""
-        return [r.method.upper() for r in self.routes if r.pattern.fullmatch(path)]
+        template = self._template(path)
+        return [r.method.upper() for r in self.routes if r.path == template]
+
+    def _template(self, path: str) -> str | None:
+        for route in self.routes:
+            if route.pattern.fullmatch(path):
+                return route.path
+        return None
 
 
 def spec_path() -> Path:
