@@ -214,7 +214,7 @@ def test_definition_size_counts_only_the_agents_tools(spec, client):
     assert one == len(
         '[{"name":"get_deal","description":"Get one deal with its linked contacts.",'
         '"parameters":{"additionalProperties":false,"properties":{"deal_id":'
-        '{"title":"Deal Id","type":"string"}},"required":["deal_id"],"type":"object"}}]'
+        '{"type":"string"}},"required":["deal_id"],"type":"object"}}]'
     )
 
 

@@ -72,7 +72,7 @@ MAX_TEXT = 400
 """Characters of a text field shown to the agent before it is trimmed."""
 MAX_ITEMS = 25
 """Items of a list shown to the agent before it is trimmed."""
-MAX_DESCRIPTION = 600
+MAX_DESCRIPTION = 300
 _SCOPE_IN_TEXT = re.compile(r"\b([a-z_]+:(?:read|write|delete))\b")
 _JSON_TYPES: dict[str, Any] = {
     "string": str,
@@ -352,7 +352,7 @@ def _argument_model(operation: Operation) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for name, schema in properties.items():
         annotation = _annotation(schema)
-        shown = {key: value for key, value in schema.items() if key != "default"}
+        shown = _slim({k: v for k, v in schema.items() if k != "default"}, depth=0)
         if "default" in schema:
             default_text = json.dumps(schema["default"])
             shown["description"] = (
@@ -377,11 +377,75 @@ def _argument_model(operation: Operation) -> type[BaseModel]:
                     None, description=shown.get("description"), json_schema_extra=extra
                 ),
             )
-    return create_model(
-        _model_name(operation.name),
-        __config__=ConfigDict(extra="forbid"),
-        **fields,
-    )
+    return create_model(_model_name(operation.name), __base__=_Arguments, **fields)
+
+
+class _Arguments(BaseModel):
+    """Base of generated argument models: unknown arguments refused, no titles."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        # Titles repeat the field names; the LLM reads every byte of them.
+        schema = super().model_json_schema(*args, **kwargs)
+        schema.pop("title", None)
+        for prop in schema.get("properties", {}).values():
+            prop.pop("title", None)
+        return schema
+
+
+_KEPT_NESTED = ("type", "enum", "required")
+_DROPPED_TOP = frozenset(
+    {
+        "maxLength",
+        "minLength",
+        "maxItems",
+        "minItems",
+        "uniqueItems",
+        "maxProperties",
+        "minProperties",
+    }
+)
+
+
+def _slim(schema: Mapping[str, Any], *, depth: int) -> dict[str, Any]:
+    """The LLM's view of an argument: nested objects reduced to a list of keys.
+
+    Validation still uses the full schema, and its messages name what is wrong.
+    """
+    if depth >= 1:
+        kept = {k: schema[k] for k in _KEPT_NESTED if k in schema and k != "required"}
+        keys = _keys(schema)
+        if keys:
+            kept["description"] = f"keys: {keys}"
+        return kept
+    kept = {k: v for k, v in schema.items() if k not in _DROPPED_TOP}
+    kept.pop("format", None)
+    if isinstance(schema.get("properties"), Mapping):
+        kept["properties"] = {
+            name: _slim(prop, depth=1) for name, prop in schema["properties"].items()
+        }
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), Mapping):
+            kept[key] = _slim(schema[key], depth=1)
+    return kept
+
+
+def _keys(schema: Mapping[str, Any], depth: int = 0) -> str:
+    """A short text shape of an object, such as include, exclude, skills(min, max)."""
+    if schema.get("type") in ("array", ["array", "null"]) and isinstance(
+        schema.get("items"), Mapping
+    ):
+        return _keys(schema["items"], depth)
+    properties = schema.get("properties")
+    if not isinstance(properties, Mapping) or depth > 1:
+        return ""
+    parts = []
+    for name, prop in properties.items():
+        inner = _keys(prop, depth + 1) if isinstance(prop, Mapping) else ""
+        parts.append(f"{name}({inner})" if inner else name)
+    return ", ".join(parts)
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
