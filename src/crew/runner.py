@@ -137,9 +137,11 @@ def _run_checked(
     recorder.start(run_id, kickoff_id, options.inputs.model_dump())
 
     journal = stack.enter_context(Journal.in_state_dir(state_dir))
+    progress = stack.enter_context(Progress(quiet=options.quiet))
     prompter = options.prompter
     if options.interactive and prompter is None:
-        prompter = TerminalPrompter()
+        # Pauses the live view while the question is on screen.
+        prompter = TerminalPrompter(progress.console, pause=progress.paused)
     middleware = (
         Idempotency(
             journal, kickoff_id, dry_run=options.dry_run, events=recorder.event
@@ -151,7 +153,6 @@ def _run_checked(
             events=recorder.event,
         ),
     )
-    progress = stack.enter_context(Progress(quiet=options.quiet))
     toolsets = build_agent_toolsets(
         spec,
         [_access(config, name, environ) for name in config.agents],
