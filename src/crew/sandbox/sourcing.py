@@ -142,6 +142,9 @@ def search_linkedin_profiles(sandbox: Sandbox, call: Call) -> Reply:
 
 
 def _cursor(offset: int) -> str:
+    # Limitation: a cursor holds only an offset, not the search it belongs to, so a
+    # cursor resent with another body pages that body instead of failing — Leonar's
+    # cursor format is not documented.
     return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()
 
 
