@@ -8,6 +8,7 @@ the crew's settings (sequential, memory and cache off).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -114,4 +115,8 @@ class LeonarCrew:
         }
         if self._task_callback is not None:
             settings["task_callback"] = self._task_callback
-        return Crew(**settings)
+        with warnings.catch_warnings():
+            # CrewAI warns that a bound-method callback blocks its own checkpointing;
+            # this crew resumes through its journal instead, so the warning is moot.
+            warnings.filterwarnings("ignore", message=".*cannot be serialized")
+            return Crew(**settings)

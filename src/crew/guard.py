@@ -41,6 +41,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "Prompter",
+    "Provenance",
     "Request",
     "TerminalPrompter",
     "build_request",
@@ -88,6 +89,8 @@ class Policy:
     run: Limits = Limits()
     agents: Mapping[str, Limits] = field(default_factory=dict)
     """Limits per crew agent name."""
+    own_contacts_only: frozenset[str] = frozenset()
+    """Operations that may only touch contacts this kickoff's own writes returned."""
 
 
 @dataclass(frozen=True)
@@ -357,11 +360,105 @@ class Guard:
         raise CallRefused(reason, operation=call.operation.name)
 
 
+class Provenance:
+    """Middleware that keeps outreach to the contacts this kickoff brought in.
+
+    It learns the contact ids that writes return (contacts added to a project or
+    created), including writes answered from the journal, so it sits outermost.
+    A call to an operation in `Policy.own_contacts_only` that names any other
+    contact is refused in an unattended run and needs approval in an interactive
+    one. This is what keeps a prompt injected into a sourced profile ("enroll
+    everyone in the workspace") from reaching people outside the run, whatever
+    batch sizes the model picks.
+
+    Args:
+        policy: names the guarded operations.
+        prompter: asks a person; None means an unattended run.
+        known: contact ids already introduced (by earlier runs of a resumed kickoff).
+        events: receives "refused", "approved" and "declined" events.
+    """
+
+    def __init__(
+        self,
+        policy: Policy,
+        *,
+        prompter: Prompter | None = None,
+        known: Collection[str] = (),
+        events: EventSink | None = None,
+    ) -> None:
+        self.policy = policy
+        self.prompter = prompter
+        self.known: set[str] = set(known)
+        self._events = events or (lambda event: None)
+        self._lock = threading.Lock()
+
+    def __call__(self, call: ToolCall, send: Send) -> Any:
+        if call.operation.name in self.policy.own_contacts_only:
+            self._check(call)
+        response = send(call)
+        if call.operation.is_write:
+            found = set(_introduced_contacts(call.operation.name, response))
+            with self._lock:
+                self.known |= found
+        return response
+
+    def _check(self, call: ToolCall) -> None:
+        with self._lock:
+            strangers = sorted(set(_named_contacts(call.arguments)) - self.known)
+        if not strangers:
+            return
+        reason = (
+            f"{len(strangers)} contact(s) were not brought in by this run "
+            f"(first: {strangers[0]}); {call.operation.name!r} may only touch "
+            "contacts this run added"
+        )
+        if self.prompter is None:
+            self._events(SafetyEvent.for_call("refused", call, reason))
+            raise CallRefused(reason, operation=call.operation.name)
+        approval = ApprovalRequest(
+            agent=call.agent,
+            operation=call.operation.name,
+            risk=call.operation.risk,
+            records=call.operation.records_touched(call.arguments),
+            request=build_request(call),
+            reasons=(reason,),
+        )
+        if self.prompter(approval):
+            self._events(SafetyEvent.for_call("approved", call, reason))
+            return
+        self._events(SafetyEvent.for_call("declined", call, reason))
+        raise CallRefused("a person declined this call", operation=call.operation.name)
+
+
+def _named_contacts(arguments: Mapping[str, Any]) -> list[str]:
+    """Contact ids a call's arguments name: contact_ids, contacts[], contact_id."""
+    ids = [str(value) for value in arguments.get("contact_ids") or ()]
+    ids += [
+        str(item["contact_id"])
+        for item in arguments.get("contacts") or ()
+        if isinstance(item, Mapping) and "contact_id" in item
+    ]
+    if arguments.get("contact_id"):
+        ids.append(str(arguments["contact_id"]))
+    return ids
+
+
+def _introduced_contacts(operation: str, response: Any) -> list[str]:
+    """Contact ids a write's response returns as added or created."""
+    data = response.get("data") if isinstance(response, Mapping) else None
+    if not isinstance(data, Mapping):
+        return []
+    ids = [str(value) for value in data.get("contact_ids") or ()]
+    if operation == "create_contact" and data.get("id"):
+        ids.append(str(data["id"]))
+    return ids
+
+
 # --- loading the policy file -------------------------------------------------
 
 _TOP = {"approval", "unattended"}
 _APPROVAL = {"records_over", "operations", "risks"}
-_UNATTENDED = {"never", "run", "agents"}
+_UNATTENDED = {"never", "run", "agents", "own_contacts_only"}
 _LIMITS = {"max_writes", "max_records_per_call", "max_records"}
 _RISKS = {"read", "write", "bulk", "destructive"}
 
@@ -409,6 +506,9 @@ class _PolicyReader:
             approval_risks=self.risks(approval, "approval.risks"),
             never_unattended=self.names(
                 unattended, "unattended.never", defaults.never_unattended
+            ),
+            own_contacts_only=self.names(
+                unattended, "unattended.own_contacts_only", defaults.own_contacts_only
             ),
             run=self.limits(unattended.get("run", {}), "unattended.run"),
             agents={

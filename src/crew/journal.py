@@ -144,8 +144,23 @@ CREATE TABLE IF NOT EXISTS writes (
 """
 
 
+_CHECKPOINTS = """
+CREATE TABLE IF NOT EXISTS checkpoints (
+    kickoff_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    task TEXT NOT NULL,
+    result TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (kickoff_id, position)
+)
+"""
+
+
 class Journal:
     """A SQLite journal of writes, shared by every run that uses the same file.
+
+    It also keeps each kickoff's completed task results until a run of that kickoff
+    finishes, so a run that died part way resumes after its last completed task.
 
     Args:
         path: the database file; its directory is created.
@@ -162,6 +177,7 @@ class Journal:
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(_SCHEMA)
+        self._db.execute(_CHECKPOINTS)
 
     @classmethod
     def in_state_dir(cls, state_dir: Path) -> Journal:
@@ -217,6 +233,33 @@ class Journal:
                 "UPDATE writes SET state = 'done', response = ?, updated_at = ?"
                 " WHERE key = ?",
                 (canonical_json(response), self._clock(), key),
+            )
+
+    def save_checkpoint(
+        self, kickoff_id: str, position: int, task: str, result: Mapping[str, Any]
+    ) -> None:
+        """Record that a kickoff's task completed, with its structured result."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
+                (kickoff_id, position, task, canonical_json(result), self._clock()),
+            )
+
+    def checkpoints(self, kickoff_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """The kickoff's completed tasks, in order, as (task name, result)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT task, result FROM checkpoints WHERE kickoff_id = ?"
+                " ORDER BY position",
+                (kickoff_id,),
+            ).fetchall()
+        return [(task, json.loads(result)) for task, result in rows]
+
+    def clear_checkpoints(self, kickoff_id: str) -> None:
+        """Forget a kickoff's task results once one of its runs has finished."""
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM checkpoints WHERE kickoff_id = ?", (kickoff_id,)
             )
 
     def forget(self, key: str) -> None:

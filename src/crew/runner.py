@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from crew.config import TASK_NAMES, ConfigError, CrewConfig, KickoffInputs, load_config
-from crew.guard import Guard, PolicyError, TerminalPrompter, load_policy
+from crew.guard import Guard, PolicyError, Provenance, TerminalPrompter, load_policy
 from crew.journal import Idempotency, Journal, derive_kickoff_id, resolve_state_dir
 from crew.leonar.errors import SpecError
 from crew.leonar.recipes import RecipeSettings
 from crew.leonar.spec import DEFAULT_SPEC_PATH, Spec, load_spec
+from crew.models import TASK_RESULTS
 from crew.report import RunPaths, RunRecorder, RunStatus
 from crew.toolsets import AgentAccess, build_agent_toolsets
 
@@ -138,17 +139,26 @@ def _run_checked(
 
     journal = stack.enter_context(Journal.in_state_dir(state_dir))
     progress = stack.enter_context(Progress(quiet=options.quiet))
-    prompter = options.prompter
-    if options.interactive and prompter is None:
-        # Pauses the live view while the question is on screen.
-        prompter = TerminalPrompter(progress.console, pause=progress.paused)
+    prompter = None
+    if options.interactive:
+        # The terminal prompter pauses the live view while it asks.
+        prompter = options.prompter or TerminalPrompter(
+            progress.console, pause=progress.paused
+        )
+    resume = _Resume(journal, kickoff_id, enabled=not options.dry_run)
     middleware = (
+        Provenance(
+            policy,
+            prompter=prompter,
+            known=resume.introduced_contacts(),
+            events=recorder.event,
+        ),
         Idempotency(
             journal, kickoff_id, dry_run=options.dry_run, events=recorder.event
         ),
         Guard(
             policy,
-            prompter=prompter if options.interactive else None,
+            prompter=prompter,
             dry_run=options.dry_run,
             events=recorder.event,
         ),
@@ -162,14 +172,14 @@ def _run_checked(
         recipe_settings=options.recipe_settings,
         clients=stack,
     )
-    completed: list[Any] = []
     crew = LeonarCrew(
         config,
         toolsets,
         options.llm,
         verbose=options.verbose,
-        task_callback=completed.append,
+        task_callback=resume.completed,
     ).crew()
+    resume.skip_done(crew)
 
     finished, message, output = True, "the crew finished", None
     try:
@@ -180,9 +190,15 @@ def _run_checked(
         logger.debug("crew failed", exc_info=True)
         finished, message = False, f"failed: {type(error).__name__}: {error}"
 
-    task_results = _task_results(completed)
+    task_results = resume.task_results()
+    if finished:
+        resume.forget()
     status = recorder.outcome(crew_finished=finished)
-    if status is RunStatus.SUCCEEDED and _did_nothing(task_results):
+    if (
+        status is RunStatus.SUCCEEDED
+        and not options.dry_run
+        and _did_nothing(task_results)
+    ):
         status, message = RunStatus.PARTIAL, "the crew finished but changed nothing"
     usage = _token_usage(output)
     paths = recorder.finish(status, task_results, usage)
@@ -293,14 +309,73 @@ def _leonar(
         yield server.base_url, {**environ, **server.keys}
 
 
-def _task_results(completed: list[Any]) -> list[dict[str, Any]]:
-    """Each completed task's result as a dict; a stopped run has fewer than four."""
-    results: list[dict[str, Any]] = []
-    for name, task_output in zip(TASK_NAMES, completed, strict=False):
-        model = getattr(task_output, "pydantic", None)
-        data = model.model_dump() if model is not None else {"raw": task_output.raw}
-        results.append({"task": name, **data})
-    return results
+class _Resume:
+    """Lets a run that died part way resume after its last completed task.
+
+    Each completed task's result is saved in the journal under the kickoff. A later
+    run of the same kickoff skips those tasks and hands their saved results to the
+    remaining ones as context; once a run finishes, the saved results are dropped,
+    so the next scheduled run starts the pipeline afresh.
+    """
+
+    def __init__(self, journal: Journal, kickoff_id: str, *, enabled: bool) -> None:
+        self._journal = journal
+        self._kickoff_id = kickoff_id
+        self._enabled = enabled
+        saved = journal.checkpoints(kickoff_id) if enabled else []
+        names = [task for task, _ in saved]
+        # Only a prefix of the pipeline can be resumed; anything else is stale.
+        self.resumed = saved if names == list(TASK_NAMES[: len(names)]) else []
+        self._results: list[dict[str, Any]] = [
+            {"task": task, "resumed": True, **result} for task, result in self.resumed
+        ]
+
+    def introduced_contacts(self) -> list[str]:
+        """Contacts the resumed tasks brought in, so later tasks may reach them."""
+        return [
+            str(contact_id)
+            for _, result in self.resumed
+            for contact_id in result.get("contact_ids") or ()
+        ]
+
+    def skip_done(self, crew: Any) -> None:
+        """Drop the tasks already done from the crew; give the rest their context."""
+        if not self.resumed:
+            return
+        from crewai.tasks.task_output import TaskOutput
+
+        tasks = list(crew.tasks)
+        for task, (name, result) in zip(tasks, self.resumed, strict=False):
+            model = TASK_RESULTS[name].model_validate(result)
+            task.output = TaskOutput(
+                description=task.description,
+                name=name,
+                raw=model.model_dump_json(),
+                pydantic=model,
+                agent=task.agent.role if task.agent is not None else "",
+            )
+        for position in range(len(self.resumed), len(tasks)):
+            tasks[position].context = tasks[:position]
+        crew.tasks = tasks[len(self.resumed) :]
+        logger.info("resuming kickoff after %d completed tasks", len(self.resumed))
+
+    def completed(self, output: Any) -> None:
+        """Task callback: save the result of the task that just completed."""
+        position = len(self._results)
+        name = TASK_NAMES[position]
+        model = getattr(output, "pydantic", None)
+        result = model.model_dump() if model is not None else {"raw": output.raw}
+        self._results.append({"task": name, **result})
+        if self._enabled and model is not None:
+            self._journal.save_checkpoint(self._kickoff_id, position, name, result)
+
+    def task_results(self) -> list[dict[str, Any]]:
+        """Every task's result in pipeline order, the resumed ones marked so."""
+        return list(self._results)
+
+    def forget(self) -> None:
+        if self._enabled:
+            self._journal.clear_checkpoints(self._kickoff_id)
 
 
 def _did_nothing(task_results: list[dict[str, Any]]) -> bool:

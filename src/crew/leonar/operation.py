@@ -111,7 +111,9 @@ class Middleware(Protocol):
     """Wraps the sending of a tool call: may inspect, refuse, replace or record it.
 
     Raise a `crew.leonar.errors.LeonarError` subclass to refuse; return a value to
-    answer without sending; call `send(call)` to go on.
+    answer without sending; call `send(call)` to go on. An answer given instead of
+    sending a write (a dry run) is a mapping with "sent": False and a "message"
+    for the agent, so callers can tell it from Leonar's own responses.
     """
 
     def __call__(self, call: ToolCall, send: Send) -> Any: ...

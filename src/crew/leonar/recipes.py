@@ -97,6 +97,11 @@ class RecipeContext:
         return self._reference[key]
 
 
+def not_sent(response: Any) -> bool:
+    """True for a middleware's answer to a write it did not send (a dry run)."""
+    return isinstance(response, Mapping) and response.get("sent") is False
+
+
 class RecipeProblem(InvalidArguments):
     """Something the agent can act on, found by a recipe before or between calls."""
 
@@ -280,18 +285,28 @@ def add_candidates_to_project(
         "names_resolved": 0,
     }
     contact_ids: list[str] = []
+    unsent: list[Mapping[str, Any]] = []
     for start in range(0, len(profiles), _ADD_BATCH):
-        result = context.run(
+        response = context.run(
             "add_profiles_to_project",
             project_id=args.project_id,
             account_id=account["id"],
             resolve_names=True,
             profiles=profiles[start : start + _ADD_BATCH],
-        )["data"]
+        )
+        if not_sent(response):
+            unsent.append(response)
+            continue
+        result = response["data"]
         for key in totals:
             totals[key] += int(result.get(key) or 0)
         contact_ids.extend(result.get("contact_ids") or [])
-    return {"project_id": args.project_id, **totals, "contact_ids": contact_ids}
+    summary = {"project_id": args.project_id, **totals, "contact_ids": contact_ids}
+    if unsent:
+        summary.update(
+            sent=False, not_sent_profiles=len(profiles), message=unsent[0]["message"]
+        )
+    return summary
 
 
 # --- Enrichment ------------------------------------------------------------------
@@ -312,15 +327,19 @@ def enrich_contacts_and_wait(
     """Start an enrichment per contact, then poll them all with backoff until done."""
     requests: dict[str, str] = {}
     failed: list[dict[str, Any]] = []
+    unsent: list[str] = []
     for contact_id in dict.fromkeys(args.contact_ids):
         try:
-            started = context.run("enrich_contact", contact_id=contact_id)["data"]
+            started = context.run("enrich_contact", contact_id=contact_id)
         except LeonarError as error:
             if getattr(error, "action", "") not in ("verify_id", "fix_input"):
                 raise
             failed.append({"contact_id": contact_id, "reason": error.message})
             continue
-        requests[started["id"]] = contact_id
+        if not_sent(started):
+            unsent.append(contact_id)
+            continue
+        requests[started["data"]["id"]] = contact_id
 
     completed, pending = _poll_enrichments(context, requests, args.max_wait_seconds)
     for enrichment in completed:
@@ -336,12 +355,19 @@ def enrich_contacts_and_wait(
         for e in completed
         if e["status"] == "completed"
     ]
-    return {
+    outcome = {
         "enriched": found,
         "failed": failed,
         "still_pending": [requests[rid] for rid in pending],
         "ready_contact_ids": [item["contact_id"] for item in found],
     }
+    if unsent:
+        outcome.update(
+            sent=False,
+            not_sent=unsent,
+            message="DRY RUN: no enrichment was started for not_sent contacts.",
+        )
+    return outcome
 
 
 def _poll_enrichments(
@@ -408,8 +434,10 @@ def find_or_create_contact(
     ):
         if (value := getattr(args, key)) is not None:
             body[wire] = value
-    created = context.run("create_contact", **body)["data"]
-    return {"contact_id": created["id"], "created": True, "matched_by": None}
+    created = context.run("create_contact", **body)
+    if not_sent(created):
+        return {"contact_id": None, "created": False, "matched_by": None, **created}
+    return {"contact_id": created["data"]["id"], "created": True, "matched_by": None}
 
 
 @dataclass(frozen=True)
