@@ -7,11 +7,13 @@ client and server. Works in ReAct text mode and in native function-calling mode.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from crew.config import KickoffInputs
 from crew.leonar.recipes import RecipeSettings
+from scripted_llm import NEXT, ScriptedLLM, Turn, finish, step
 
 NEW_DEAL_TITLE = "Nimbus Robotics - Paris backend shortlist"
 """A deal title the seed lacks, so the deal manager creates it."""
@@ -23,7 +25,28 @@ AGENT_KEYS = {
     "outreach": "LEONAR_OUTREACH_API_KEY",
     "deal_manager": "LEONAR_DEAL_MANAGER_API_KEY",
 }
-from scripted_llm import NEXT, ScriptedLLM, Turn, finish, step
+
+
+def _json_objects(text: str) -> list[dict[str, Any]]:
+    """Every top-level JSON object found in a text."""
+    decoder = json.JSONDecoder()
+    found: list[dict[str, Any]] = []
+    index = text.find("{")
+    while index >= 0:
+        try:
+            value, end = decoder.raw_decode(text, index)
+        except ValueError:
+            index = text.find("{", index + 1)
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+        index = text.find("{", end)
+    return found
+
+
+def _planned(result: Any) -> bool:
+    """True for a dry run's answer to a write: nothing was sent, no ids came back."""
+    return isinstance(result, dict) and result.get("sent") is False
 
 
 def _data(result: Any) -> Any:
@@ -43,6 +66,32 @@ class PipelineScript:
         """A ScriptedLLM whose replies are this script's, some replaced by name."""
         replies = [overrides.get(name, reply) for name, reply in self.replies()]
         return ScriptedLLM(model="scripted", native=self.native, replies=replies)
+
+    def resumed_llm(
+        self, start: str, **overrides: Callable[[Turn], Any]
+    ) -> ScriptedLLM:
+        """The replies from `start` on, for a run that resumes a kickoff: the first
+        one reads the earlier tasks' results from the context in the prompt."""
+        names = [name for name, _ in self.replies()]
+        llm = self.llm(**overrides)
+        llm.replies[: names.index(start)] = []
+        first = llm.replies[0]
+
+        def from_context(turn: Turn) -> Any:
+            self.remember_context(turn.text)
+            return first(turn)
+
+        llm.replies[0] = from_context
+        return llm
+
+    def remember_context(self, text: str) -> None:
+        """Fill memory from the task results quoted in a prompt's context."""
+        for result in _json_objects(text):
+            if "added" in result and "contact_ids" in result:
+                self.memory["project_id"] = result["project_id"]
+                self.memory["added"] = result
+            if "ready_contact_ids" in result:
+                self.memory["ready"] = result["ready_contact_ids"]
 
     def replies(self) -> list[tuple[str, Callable[[Turn], Any]]]:
         return [
@@ -100,6 +149,8 @@ class PipelineScript:
 
     def sourcing_result(self, turn: Turn) -> Any:
         added = turn.last_tool_result()
+        if _planned(added):
+            added = {"added": 0, "created": 0, "matched_existing": 0, "contact_ids": []}
         self.memory["added"] = added
         found = self.memory["search"]
         return finish(
@@ -136,11 +187,17 @@ class PipelineScript:
             c["id"] for c in _data(turn.last_tool_result()) if c["id"] in sourced
         ]
         self.memory["missing"] = missing
+        if not missing:
+            self.memory["enrichment"] = {
+                "enriched": [],
+                "failed": [],
+                "still_pending": [],
+            }
+            return NEXT
         return self._step("enrich_contacts_and_wait", {"contact_ids": missing})
 
     def enrichment_result(self, turn: Turn) -> Any:
-        outcome = turn.last_tool_result()
-        self.memory["enrichment"] = outcome
+        outcome = self.memory.setdefault("enrichment", turn.last_tool_result())
         failed = {item["contact_id"] for item in outcome["failed"]}
         pending = set(outcome["still_pending"])
         ready = [
@@ -174,14 +231,18 @@ class PipelineScript:
         sequences = _data(turn.last_tool_result())
         sequence = next(s for s in sequences if s["name"] == self.inputs.sequence)
         self.memory["sequence_id"] = sequence["id"]
+        if not self.memory["ready"]:
+            self.memory["enrollment"] = {"enrolled": 0}
+            return NEXT
         return self._step(
             "enroll_contacts_in_sequence",
             {"sequence_id": sequence["id"], "contact_ids": self.memory["ready"]},
         )
 
     def enrollment_result(self, turn: Turn) -> Any:
-        counters = _data(turn.last_tool_result())
-        self.memory["enrollment"] = counters
+        counters = self.memory.setdefault("enrollment", _data(turn.last_tool_result()))
+        if _planned(counters):
+            counters = self.memory["enrollment"] = {"enrolled": 0}
         return finish(
             self.native,
             {
@@ -234,26 +295,40 @@ class PipelineScript:
                 _data(turn.last_tool_result()),
                 True,
             )
+        if _planned(self.memory["deal"]) or not self.memory["ready"]:
+            self.memory["linked"] = {"linked": 0, "already_linked": 0}
+            self.memory["skip_move"] = True
+            return NEXT
         return self._step(
             "link_deal_contacts",
             {"deal_id": self.memory["deal"]["id"], "contact_ids": self.memory["ready"]},
         )
 
     def move(self, turn: Turn) -> Any:
-        self.memory["linked"] = _data(turn.last_tool_result())
+        self.memory.setdefault("linked", _data(turn.last_tool_result()))
         stage = next(
             s
             for s in self.memory["pipeline"]["stages"]
             if s["name"] == self.inputs.deal_stage
         )
         self.memory["stage"] = stage
+        if self.memory.get("skip_move"):
+            return NEXT
         return self._step(
             "move_deal_stage",
             {"deal_id": self.memory["deal"]["id"], "stage_id": stage["id"]},
         )
 
     def deal_result(self, turn: Turn) -> Any:
-        moved = _data(turn.last_tool_result())
+        if self.memory.get("skip_move"):
+            deal = self.memory["deal"]
+            moved = {
+                "id": deal.get("id") or "(not created: dry run)",
+                "pipeline_id": self.memory["pipeline"]["id"],
+                "stage_id": deal.get("stage_id"),
+            }
+        else:
+            moved = _data(turn.last_tool_result())
         linked = self.memory["linked"]
         return finish(
             self.native,

@@ -48,16 +48,14 @@ class Turn:
 
 
 def _parse(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        start = text.find("{")
-        if start >= 0:
-            try:
-                return json.JSONDecoder().raw_decode(text[start:])[0]
-            except ValueError:
-                pass
-        return text
+    """A JSON observation as data; anything else (an error message) as text."""
+    text = text.strip()
+    if text[:1] in ("{", "["):
+        try:
+            return json.JSONDecoder().raw_decode(text)[0]
+        except ValueError:
+            pass
+    return text
 
 
 class ScriptedLLM(BaseLLM):
