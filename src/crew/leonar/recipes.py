@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -185,7 +186,9 @@ def search_linkedin_candidates(
         "api_type": api_type,
         "job_titles": args.job_titles,
         "location_ids": location_ids,
-        "page_size": min(100, max(25, args.max_results)),
+        # Some results are usually in the project already: a little headroom saves
+        # a second page, without pulling many more LinkedIn profiles than needed.
+        "page_size": min(100, max(25, math.ceil(args.max_results * 1.25))),
     }
     if args.years_min is not None or args.years_max is not None:
         body["years_experience"] = {
