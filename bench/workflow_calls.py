@@ -31,14 +31,13 @@ os.environ.setdefault("CREWAI_TRACING_ENABLED", "false")
 os.environ.setdefault("OTEL_SDK_DISABLED", "true")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from pipeline_script import AGENT_KEYS, FAST, NEW_DEAL_TITLE, PipelineScript  # noqa: E402
-
 from crew.config import load_inputs  # noqa: E402
 from crew.report import RunStatus  # noqa: E402
 from crew.runner import RunOptions, run  # noqa: E402
 from crew.sandbox import SandboxServer  # noqa: E402
 from crew.sandbox.outreach import ENRICHMENT_POLLS  # noqa: E402
 from crew.sandbox.testing import SandboxHandle  # noqa: E402
+from pipeline_script import AGENT_KEYS, FAST, NEW_DEAL_TITLE, PipelineScript  # noqa: E402
 
 TARGET = 1.1
 WORKFLOWS = {
