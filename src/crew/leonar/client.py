@@ -32,10 +32,12 @@ from crew.leonar.errors import (
 from crew.leonar.operation import Exchange, ExchangeObserver, Operation, ToolCall
 from crew.leonar.ratelimit import (
     KeyBudget,
+    RateHeaders,
     RetryPolicy,
     budget_for,
     key_fingerprint,
     parse_retry_after,
+    read_rate_headers,
 )
 from crew.leonar.spec import WHOLE_BODY
 
@@ -118,6 +120,8 @@ class _Progress:
     response: httpx.Response | None = None
     error_code: str | None = None
     retries: int = field(default=0)
+    rate: RateHeaders = RateHeaders(None, None, None)
+    """The X-RateLimit-* values of the last response, read once."""
 
 
 class LeonarClient:
@@ -334,7 +338,7 @@ class LeonarClient:
             logger.debug("%s: budget spent, waiting %.1f s", operation.name, wait)
             self._wait(wait, progress)
         response = self._once(operation, parts, progress)
-        self._budget.update(response.headers)
+        self._budget.record(progress.rate)
         return response
 
     def _once(
@@ -348,6 +352,7 @@ class LeonarClient:
             json=parts.body,
         )
         progress.response = response
+        progress.rate = read_rate_headers(response.headers)
         return response
 
     def _wait(self, seconds: float, progress: _Progress) -> None:
@@ -403,7 +408,6 @@ class LeonarClient:
         agent: str,
     ) -> None:
         response = progress.response
-        headers = response.headers if response is not None else httpx.Headers()
         status = response.status_code if response is not None else None
         exchange = Exchange(
             operation=operation.name,
@@ -417,9 +421,9 @@ class LeonarClient:
             agent=agent or self.agent,
             arguments_digest=arguments_digest(arguments),
             error_code=progress.error_code,
-            rate_limit=_int(headers.get("x-ratelimit-limit")),
-            rate_remaining=_int(headers.get("x-ratelimit-remaining")),
-            rate_reset=_float(headers.get("x-ratelimit-reset")),
+            rate_limit=progress.rate.limit,
+            rate_remaining=progress.rate.remaining,
+            rate_reset=progress.rate.reset,
             waited_s=progress.waited,
         )
         logger.info(
@@ -438,17 +442,3 @@ class LeonarClient:
                 observer(exchange)
             except Exception:  # noqa: BLE001 - an observer must not break the call
                 logger.exception("Exchange observer %r failed", observer)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _float(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None

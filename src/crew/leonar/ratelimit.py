@@ -13,15 +13,18 @@ import hashlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "BudgetSnapshot",
+    "RateHeaders",
     "KeyBudget",
     "RetryPolicy",
     "budget_for",
     "key_digest",
     "key_fingerprint",
     "parse_retry_after",
+    "read_rate_headers",
 ]
 
 
@@ -43,6 +46,24 @@ class BudgetSnapshot:
     remaining: int | None
     reset: float | None
     """Unix time in seconds when the window resets."""
+
+
+class RateHeaders(NamedTuple):
+    """A response's X-RateLimit-* values; None where absent or unreadable."""
+
+    limit: int | None
+    remaining: int | None
+    reset: float | None
+    """Unix time in seconds when the window resets."""
+
+
+def read_rate_headers(headers: Mapping[str, str]) -> RateHeaders:
+    """The X-RateLimit-* values of a response, each header looked up once."""
+    return RateHeaders(
+        _int(headers.get("x-ratelimit-limit")),
+        _int(headers.get("x-ratelimit-remaining")),
+        _float(headers.get("x-ratelimit-reset")),
+    )
 
 
 @dataclass(frozen=True)
@@ -86,9 +107,11 @@ class KeyBudget:
 
     def update(self, headers: Mapping[str, str]) -> None:
         """Record the X-RateLimit-* headers of a response."""
-        limit = _int(headers.get("x-ratelimit-limit"))
-        remaining = _int(headers.get("x-ratelimit-remaining"))
-        reset = _float(headers.get("x-ratelimit-reset"))
+        self.record(read_rate_headers(headers))
+
+    def record(self, rate: RateHeaders) -> None:
+        """Record X-RateLimit-* values already read from a response."""
+        limit, remaining, reset = rate
         with self._lock:
             if limit is not None:
                 self._limit = limit
