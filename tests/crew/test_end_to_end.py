@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from crew.config import load_inputs
 from crew.report import RunStatus
+from crew.runner import RunOptions, run
 from crew.sandbox.seed import (
     ACTIVE_SEQUENCE,
     CONTACT_COUNT,
@@ -19,7 +21,7 @@ from crew.sandbox.seed import (
     DEAL_STAGES,
     MAIN_PROJECT,
 )
-from pipeline_script import AGENT_KEYS, NEW_DEAL_TITLE
+from pipeline_script import AGENT_KEYS, FAST, NEW_DEAL_TITLE, PipelineScript
 
 SOURCER_OPERATIONS = {
     "list_projects",
@@ -158,3 +160,25 @@ def test_crew_run_writes_an_audit_log_and_report_without_the_keys(sandbox, run_c
     )
     for key in sandbox.keys.values():
         assert key not in written
+
+
+def test_sandbox_mode_starts_its_own_sandbox_with_seeded_keys(tmp_path):
+    inputs = load_inputs()
+    script = PipelineScript(inputs, native=True)
+
+    result = run(
+        RunOptions(
+            inputs=inputs,
+            llm=script.llm(),
+            sandbox=True,
+            environ={},
+            state_dir=tmp_path / "state",
+            quiet=True,
+            recipe_settings=FAST,
+        )
+    )
+
+    assert result.status is RunStatus.SUCCEEDED, result.message
+    assert result.task_results[0]["added"] == 10
+    # The seeded open deal of that title was reused, not duplicated.
+    assert result.task_results[3]["created"] is False
