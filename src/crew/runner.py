@@ -22,6 +22,7 @@ from typing import Any
 from crew.config import TASK_NAMES, ConfigError, CrewConfig, KickoffInputs, load_config
 from crew.guard import Guard, PolicyError, Provenance, TerminalPrompter, load_policy
 from crew.journal import Idempotency, Journal, derive_kickoff_id, resolve_state_dir
+from crew.leonar.cache import ReferenceCache
 from crew.leonar.errors import SpecError
 from crew.leonar.recipes import RecipeSettings
 from crew.leonar.spec import DEFAULT_SPEC_PATH, Spec, load_spec
@@ -162,6 +163,7 @@ def _run_checked(
             dry_run=options.dry_run,
             events=recorder.event,
         ),
+        ReferenceCache(),
     )
     toolsets = build_agent_toolsets(
         spec,

@@ -12,12 +12,11 @@ every operation it uses is in that agent's toolset.
 - find_or_create_contact: look up by email and LinkedIn URL before creating.
 
 Reference data (connected accounts, locations, deal pipelines, sequences) is cached
-for the life of one `RecipeContext`, that is one agent in one run.
+for the run by `crew.leonar.cache.ReferenceCache`, for every tool.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -44,14 +43,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_CACHED_OPERATIONS = frozenset(
-    {
-        "list_connected_accounts",
-        "lookup_linkedin_locations",
-        "list_deal_pipelines",
-        "list_sequences",
-    }
-)
 _RESPONSE_ONLY = ("already_in_project", "existing_contact_id")
 _ADD_BATCH = 100
 _MAX_SEARCH_PAGES = 20
@@ -79,23 +70,21 @@ class RecipeSettings:
 
 @dataclass
 class RecipeContext:
-    """What the recipes of one agent share in one run: its runner and its caches."""
+    """What the recipes of one agent share in one run: its runner and what they saw.
+
+    Reference data is cached by `crew.leonar.cache.ReferenceCache` in the runner's
+    middleware, for composite and generated tools alike.
+    """
 
     runner: Runner
     settings: RecipeSettings = field(default_factory=RecipeSettings)
-    _reference: dict[str, Any] = field(default_factory=dict)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Full LinkedIn profiles seen by searches, by profile_id."""
     account: dict[str, Any] | None = None
 
     def run(self, operation: str, **arguments: Any) -> Any:
-        """Run an operation, answering reference-data reads from the cache."""
-        if operation not in _CACHED_OPERATIONS:
-            return self.runner.run(operation, **arguments)
-        key = operation + json.dumps(arguments, sort_keys=True, default=str)
-        if key not in self._reference:
-            self._reference[key] = self.runner.run(operation, **arguments)
-        return self._reference[key]
+        """Run an operation through the agent's runner."""
+        return self.runner.run(operation, **arguments)
 
 
 def not_sent(response: Any) -> bool:
