@@ -197,7 +197,9 @@ class PipelineScript:
         return self._step("enrich_contacts_and_wait", {"contact_ids": missing})
 
     def enrichment_result(self, turn: Turn) -> Any:
-        outcome = self.memory.setdefault("enrichment", turn.last_tool_result())
+        if "enrichment" not in self.memory:
+            self.memory["enrichment"] = turn.last_tool_result()
+        outcome = self.memory["enrichment"]
         failed = {item["contact_id"] for item in outcome["failed"]}
         pending = set(outcome["still_pending"])
         ready = [
@@ -240,7 +242,9 @@ class PipelineScript:
         )
 
     def enrollment_result(self, turn: Turn) -> Any:
-        counters = self.memory.setdefault("enrollment", _data(turn.last_tool_result()))
+        if "enrollment" not in self.memory:
+            self.memory["enrollment"] = _data(turn.last_tool_result())
+        counters = self.memory["enrollment"]
         if _planned(counters):
             counters = self.memory["enrollment"] = {"enrolled": 0}
         return finish(
@@ -291,11 +295,17 @@ class PipelineScript:
 
     def link(self, turn: Turn) -> Any:
         if "deal" not in self.memory:
-            self.memory["deal"], self.memory["created"] = (
-                _data(turn.last_tool_result()),
-                True,
-            )
-        if _planned(self.memory["deal"]) or not self.memory["ready"]:
+            created = turn.last_tool_result()
+            if isinstance(created, dict):
+                self.memory["deal"] = _data(created)
+                self.memory["created"] = not _planned(created)
+            else:  # refused or declined: the message says so
+                self.memory["deal"], self.memory["created"] = (
+                    {"refused": created},
+                    False,
+                )
+        deal = self.memory["deal"]
+        if _planned(deal) or "refused" in deal or not self.memory["ready"]:
             self.memory["linked"] = {"linked": 0, "already_linked": 0}
             self.memory["skip_move"] = True
             return NEXT
@@ -305,7 +315,8 @@ class PipelineScript:
         )
 
     def move(self, turn: Turn) -> Any:
-        self.memory.setdefault("linked", _data(turn.last_tool_result()))
+        if "linked" not in self.memory:
+            self.memory["linked"] = _data(turn.last_tool_result())
         stage = next(
             s
             for s in self.memory["pipeline"]["stages"]
@@ -323,7 +334,7 @@ class PipelineScript:
         if self.memory.get("skip_move"):
             deal = self.memory["deal"]
             moved = {
-                "id": deal.get("id") or "(not created: dry run)",
+                "id": deal.get("id") or "(not created)",
                 "pipeline_id": self.memory["pipeline"]["id"],
                 "stage_id": deal.get("stage_id"),
             }
