@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,24 +207,35 @@ def _check_agents(
     raw: Mapping[str, Any], path: Path, problems: list[str]
 ) -> dict[str, AgentSpec]:
     agents: dict[str, AgentSpec] = {}
-    for name in raw:
-        if name not in AGENT_NAMES:
-            problems.append(
-                f"{path}: {name}: unknown agent; the crew defines {list(AGENT_NAMES)}"
-            )
-    for name in AGENT_NAMES:
-        entry = raw.get(name)
-        if entry is None:
-            if raw:
-                problems.append(f"{path}: {name}: missing; every agent needs an entry")
-            continue
-        if not isinstance(entry, dict):
-            problems.append(f"{path}: {name}: expected a mapping")
-            continue
+    for name, entry in _entries(raw, AGENT_NAMES, "agent", path, problems):
         if spec := _check_agent(name, entry, path, problems):
             agents[name] = spec
     _check_distinct_roles(agents, path, problems)
     return agents
+
+
+def _entries(
+    raw: Mapping[str, Any],
+    names: tuple[str, ...],
+    kind: str,
+    path: Path,
+    problems: list[str],
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The entries the crew's code defines, in its order; reports the rest."""
+    for name in raw:
+        if name not in names:
+            problems.append(
+                f"{path}: {name}: unknown {kind}; the crew defines {list(names)}"
+            )
+    for name in names:
+        entry = raw.get(name)
+        if entry is None:
+            if raw:
+                problems.append(f"{path}: {name}: missing; every {kind} needs an entry")
+        elif not isinstance(entry, dict):
+            problems.append(f"{path}: {name}: expected a mapping")
+        else:
+            yield name, entry
 
 
 def _check_distinct_roles(
@@ -295,20 +306,7 @@ def _check_tasks(
     problems: list[str],
 ) -> dict[str, TaskSpec]:
     tasks: dict[str, TaskSpec] = {}
-    for name in raw:
-        if name not in TASK_NAMES:
-            problems.append(
-                f"{path}: {name}: unknown task; the crew defines {list(TASK_NAMES)}"
-            )
-    for name in TASK_NAMES:
-        entry = raw.get(name)
-        if entry is None:
-            if raw:
-                problems.append(f"{path}: {name}: missing; every task needs an entry")
-            continue
-        if not isinstance(entry, dict):
-            problems.append(f"{path}: {name}: expected a mapping")
-            continue
+    for name, entry in _entries(raw, TASK_NAMES, "task", path, problems):
         before = len(problems)
         for key in _TASK_TEXT:
             if not isinstance(entry.get(key), str) or not entry[key].strip():

@@ -218,6 +218,25 @@ class TerminalPrompter:
 EventSink = Callable[[SafetyEvent], None]
 
 
+def _ask_person(
+    prompter: Prompter, call: ToolCall, reasons: tuple[str, ...], events: EventSink
+) -> None:
+    """Show a person exactly what a call would send; CallRefused if they decline."""
+    approval = ApprovalRequest(
+        agent=call.agent,
+        operation=call.operation.name,
+        risk=call.operation.risk,
+        records=call.operation.records_touched(call.arguments),
+        request=build_request(call),
+        reasons=reasons,
+    )
+    if prompter(approval):
+        events(SafetyEvent.for_call("approved", call, "approved by a person"))
+        return
+    events(SafetyEvent.for_call("declined", call, "declined by a person"))
+    raise CallRefused("a person declined this call", operation=call.operation.name)
+
+
 class Guard:
     """Middleware that applies approvals, the policy and dry-run to every write.
 
@@ -340,19 +359,8 @@ class Guard:
 
     def _ask(self, call: ToolCall, assessment: Assessment) -> None:
         assert self.prompter is not None
-        approval = ApprovalRequest(
-            agent=call.agent,
-            operation=call.operation.name,
-            risk=call.operation.risk,
-            records=call.operation.records_touched(call.arguments),
-            request=build_request(call),
-            reasons=assessment.reasons + assessment.violations,
-        )
-        if self.prompter(approval):
-            self._events(SafetyEvent.for_call("approved", call, "approved by a person"))
-            return
-        self._events(SafetyEvent.for_call("declined", call, "declined by a person"))
-        raise CallRefused("a person declined this call", operation=call.operation.name)
+        reasons = assessment.reasons + assessment.violations
+        _ask_person(self.prompter, call, reasons, self._events)
 
     def _refuse(self, call: ToolCall, reason: str) -> None:
         self._events(SafetyEvent.for_call("refused", call, reason))
@@ -415,19 +423,7 @@ class Provenance:
         if self.prompter is None:
             self._events(SafetyEvent.for_call("refused", call, reason))
             raise CallRefused(reason, operation=call.operation.name)
-        approval = ApprovalRequest(
-            agent=call.agent,
-            operation=call.operation.name,
-            risk=call.operation.risk,
-            records=call.operation.records_touched(call.arguments),
-            request=build_request(call),
-            reasons=(reason,),
-        )
-        if self.prompter(approval):
-            self._events(SafetyEvent.for_call("approved", call, reason))
-            return
-        self._events(SafetyEvent.for_call("declined", call, reason))
-        raise CallRefused("a person declined this call", operation=call.operation.name)
+        _ask_person(self.prompter, call, (reason,), self._events)
 
 
 def _named_contacts(arguments: Mapping[str, Any]) -> list[str]:

@@ -19,7 +19,7 @@ from crewai.tools import BaseTool
 from crew.config import ConfigError, load_config
 from crew.leonar.client import LeonarClient
 from crew.leonar.errors import ToolsetError
-from crew.leonar.operation import ExchangeObserver, Middleware
+from crew.leonar.operation import ExchangeObserver, Middleware, Operation
 from crew.leonar.recipes import (
     RECIPES,
     Recipe,
@@ -137,14 +137,17 @@ def _plan(spec: Spec, accesses: Sequence[AgentAccess]) -> list[_Plan]:
 
 
 def _plan_agent(spec: Spec, access: AgentAccess) -> _Plan:
-    environ = {access.key_name: access.key}
-    runnable = select_operations(
-        spec,
-        agent=access.agent,
-        key_name=access.key_name,
-        scopes=access.scopes,
-        environ=environ,
-    )
+    def select(allowlist: list[str] | None) -> tuple[Operation, ...]:
+        return select_operations(
+            spec,
+            agent=access.agent,
+            key_name=access.key_name,
+            scopes=access.scopes,
+            allowlist=allowlist,
+            environ={access.key_name: access.key},
+        )
+
+    runnable = select(None)
     runnable_names = [op.name for op in runnable]
     available = usable_recipes(runnable_names)
     if access.allowlist is None:
@@ -156,14 +159,7 @@ def _plan_agent(spec: Spec, access: AgentAccess) -> _Plan:
     wanted_operations = [n for n in access.allowlist if n not in _RECIPE_NAMES]
     problems: list[str] = []
     try:
-        visible = select_operations(
-            spec,
-            agent=access.agent,
-            key_name=access.key_name,
-            scopes=access.scopes,
-            allowlist=wanted_operations,
-            environ=environ,
-        )
+        visible = select(wanted_operations)
     except ToolsetError as error:
         problems += error.problems
         visible = ()
