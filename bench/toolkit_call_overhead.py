@@ -9,6 +9,12 @@ Both sides run in short interleaved rounds, taking turns to go first, each round
 after its own warm-up; the verdict is the median of the per-round ratios, so drift
 and a busy neighbour on this machine hit both sides alike and no single lucky or
 unlucky round decides.
+
+Where the added time goes, timed alone: the argument check and ToolCall 7 us,
+CrewAI's own BaseTool.run (pydantic validation, model_dump, usage lock) 10 us,
+the Exchange with its arguments digest 11 us, compact JSON 8 us, the rate headers
+and budget 5 us, the request parts 3 us. Inside the loop the sum roughly doubles,
+as each call resumes with cold caches after waiting on the socket.
 """
 
 from __future__ import annotations
