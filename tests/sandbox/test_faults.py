@@ -39,14 +39,16 @@ def test_injected_500_is_internal_error(sandbox):
     assert sandbox.rows("tags")  # nothing was changed
 
 
-def test_injected_429_shows_no_budget_left(sandbox):
+def test_injected_429_is_a_transient_throttle_that_says_when_to_retry(sandbox):
     sandbox.faults(rate_limit=1.0)
 
     response = sandbox.client().get("/tags")
 
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "rate_limit_exceeded"
-    assert response.headers["X-RateLimit-Remaining"] == "0"
+    assert response.headers["Retry-After"] == "1"
+    # The hourly budget is not what ran out: the limiter models that on its own.
+    assert response.headers["X-RateLimit-Remaining"] != "0"
 
 
 def test_dropped_connection_breaks_the_exchange(sandbox):

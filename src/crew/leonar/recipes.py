@@ -43,6 +43,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+_PER_CONTACT = frozenset({"verify_id", "fix_input", "retry_once"})
+"""Error actions that fail one contact of a batch, not the whole batch."""
 _RESPONSE_ONLY = ("already_in_project", "existing_contact_id")
 _ADD_BATCH = 100
 _MAX_SEARCH_PAGES = 20
@@ -324,7 +326,9 @@ def enrich_contacts_and_wait(
         try:
             started = context.run("enrich_contact", contact_id=contact_id)
         except LeonarError as error:
-            if getattr(error, "action", "") not in ("verify_id", "fix_input"):
+            # One contact's bad id or server error is that contact's failure (a
+            # write is not retried blindly); a stop or a spent budget ends it all.
+            if error.action not in _PER_CONTACT:
                 raise
             failed.append({"contact_id": contact_id, "reason": error.message})
             continue
@@ -374,7 +378,13 @@ def _poll_enrichments(
         settings.sleep(min(interval, max(0.0, deadline - settings.clock())))
         still: list[str] = []
         for request_id in pending:
-            status = context.run("get_enrichment_status", enrichment_id=request_id)
+            try:
+                status = context.run("get_enrichment_status", enrichment_id=request_id)
+            except LeonarError as error:
+                if error.action != "retry_once":
+                    raise
+                still.append(request_id)  # asked again next round
+                continue
             if status["data"]["status"] == "pending":
                 still.append(request_id)
             else:

@@ -164,8 +164,10 @@ class _Leonar:
     def _inject(self, request: Request) -> None:
         fault = request.scope.get("state", {}).get("fault")
         if fault == "rate_limit":
+            # A transient throttle: the key's hourly budget is not spent (the
+            # limiter models that), so the answer says to come back in a second.
             error = _limited(self.sandbox)
-            error.headers["X-RateLimit-Remaining"] = "0"
+            error.headers["Retry-After"] = "1"
             raise error
         if fault == "server_error":
             raise ApiError(500, "internal_error", "Internal server error (injected).")
