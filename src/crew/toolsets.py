@@ -28,13 +28,9 @@ from crew.leonar.recipes import (
     recipe_tools,
     usable_recipes,
 )
+from crew.leonar.runner import OperationRunner, select_operations
 from crew.leonar.spec import DEFAULT_SPEC_PATH, Spec, load_spec
-from crew.leonar.tools import (
-    OperationRunner,
-    OperationTool,
-    definition_size,
-    select_operations,
-)
+from crew.leonar.tools import OperationTool, definition_size
 
 __all__ = ["AgentAccess", "build_agent_toolsets", "describe_toolsets"]
 

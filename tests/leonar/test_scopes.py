@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from crew.leonar.errors import ToolsetError
+from crew.leonar.runner import select_operations
 from crew.leonar.scopes import covers, expand_scopes, normalise_scope
-from crew.leonar.tools import select_operations
 
 ENV = {"LEONAR_OUTREACH_API_KEY": "leo_x"}
 

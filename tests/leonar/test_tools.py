@@ -10,12 +10,9 @@ from crewai.tools.tool_failure import ToolFailure, ToolFailurePolicy
 from crew.leonar.client import LeonarClient
 from crew.leonar.errors import CallRefused, InvalidArguments
 from crew.leonar.pagination import collect
-from crew.leonar.tools import (
-    build_runner,
-    build_toolset,
-    compact_result,
-    definition_size,
-)
+from crew.leonar.results import compact_result
+from crew.leonar.runner import build_runner
+from crew.leonar.tools import build_toolset, definition_size
 
 from .conftest import KEY, Scripted
 

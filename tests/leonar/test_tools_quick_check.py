@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crew.leonar.spec import load_spec
-from crew.leonar.tools import _acceptor, _never
+from crew.leonar.validation import _acceptor, _never
 
 SPEC = load_spec()
 FORMATS = jsonschema.FormatChecker()

@@ -10,8 +10,8 @@ from crew.guard import Guard, Policy
 from crew.journal import Idempotency, Journal
 from crew.leonar.client import LeonarClient
 from crew.leonar.errors import CallRefused
+from crew.leonar.runner import OperationRunner
 from crew.leonar.spec import load_spec
-from crew.leonar.tools import OperationRunner
 from crew.report import RunRecorder, RunStatus
 
 KEY_NAME = "LEONAR_ADMIN_API_KEY"
