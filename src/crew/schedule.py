@@ -26,12 +26,13 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from filelock import FileLock, Timeout
 
+from crew.config import config_dir
 from crew.journal import STATE_DIR_ENV, resolve_state_dir
 from crew.leonar.errors import LeonarError, Problem
 from crew.report import RunStatus
 
 __all__ = [
-    "DEFAULT_CONFIG",
+    "SCHEDULES_FILE",
     "Runner",
     "Schedule",
     "ScheduleError",
@@ -47,7 +48,8 @@ logger = logging.getLogger(__name__)
 
 # Limitation: the default schedules file is looked up from the working directory,
 # not through the crew's config-dir resolution — pass --config from system cron.
-DEFAULT_CONFIG = Path("config/schedules.yaml")
+SCHEDULES_FILE = "schedules.yaml"
+"""Looked up in the crew's config directory (crew.config.config_dir) by default."""
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _KEYS = {"name", "cron", "inputs", "dry_run", "timezone"}
@@ -278,7 +280,13 @@ def main(
         prog="leonar-crew schedule",
         description="Run the crew's scheduled kickoffs from a schedules file.",
     )
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, metavar="FILE")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the schedules file (default: schedules.yaml in the config directory)",
+    )
     parser.add_argument("--once", metavar="NAME", help="run this schedule now, once")
     parser.add_argument("--list", action="store_true", help="show schedules and exit")
     try:
@@ -286,6 +294,8 @@ def main(
     except SystemExit as exc:
         return int(RunStatus.USAGE_ERROR) if exc.code else int(RunStatus.SUCCEEDED)
 
+    if args.config is None:
+        args.config = config_dir() / SCHEDULES_FILE
     try:
         schedules = load_schedules(args.config)
     except ScheduleError as exc:

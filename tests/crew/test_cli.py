@@ -135,17 +135,13 @@ def test_sandbox_command_serves_and_prints_its_url_and_keys():
         process.stdout.close()
 
 
-def test_schedule_lists_the_shipped_schedules():
-    done = _cli(
-        _script("leonar-crew"),
-        "schedule",
-        "--list",
-        "--config",
-        str(ROOT / "config" / "schedules.yaml"),
-    )
+def test_schedule_finds_the_shipped_schedules_from_any_directory(tmp_path):
+    done = _cli(_script("leonar-crew"), "schedule", "--list", cwd=tmp_path)
 
     assert done.returncode == 0, done.stderr
-    assert "weekday-rehearsal" in done.stdout
+    assert done.stdout.startswith("weekday-rehearsal: '0 7 * * 1-5'")
+    assert str(ROOT / "config" / "inputs.yaml") in done.stdout
+    assert "(dry run)" in done.stdout
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git to copy the tree")
