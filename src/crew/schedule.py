@@ -46,8 +46,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Limitation: the default schedules file is looked up from the working directory,
-# not through the crew's config-dir resolution — pass --config from system cron.
 SCHEDULES_FILE = "schedules.yaml"
 """Looked up in the crew's config directory (crew.config.config_dir) by default."""
 

@@ -144,6 +144,23 @@ def test_schedule_finds_the_shipped_schedules_from_any_directory(tmp_path):
     assert "(dry run)" in done.stdout
 
 
+def test_schedule_once_runs_the_real_run_command_and_releases_its_lock(tmp_path):
+    env = {"LEONAR_CREW_STATE_DIR": str(tmp_path / "state")}
+
+    first = _cli(
+        _script("leonar-crew"), "schedule", "--once", "weekday-rehearsal", env=env
+    )
+    again = _cli(
+        _script("leonar-crew"), "schedule", "--once", "weekday-rehearsal", env=env
+    )
+
+    # The child `leonar-crew run` found no LLM: it said so and exited 2, and the
+    # lock was released, so the second run was not turned away with 75.
+    assert (first.returncode, again.returncode) == (2, 2)
+    assert "no LLM for agents" in first.stderr
+    assert (tmp_path / "state" / "locks" / "weekday-rehearsal.lock").exists()
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git to copy the tree")
 def test_wheel_carries_the_yaml_and_the_spec_and_finds_them_installed(tmp_path):
     wheels = tmp_path / "wheels"

@@ -261,8 +261,8 @@ def test_default_runner_starts_the_cli_run_command(tmp_path, monkeypatch, config
         captured.update(command=command, state=env["LEONAR_CREW_STATE_DIR"])
         return subprocess.CompletedProcess(command, 3)
 
-    # Limitation: the real command is the CLI's `run`, tested with the CLI itself;
-    # here only the command line handed to the OS is checked.
+    # Only the command line handed to the OS is checked here; tests/crew/test_cli.py
+    # runs that command for real through `schedule --once`.
     monkeypatch.setattr(schedule_module.subprocess, "run", fake_run)
     rehearsal = load_schedules(config)[1]
 
