@@ -122,3 +122,26 @@ def test_select_no_scopes_fails_closed(spec):
     assert caught.value.problems == (
         "no scopes given: list the scopes of the agent's key",
     )
+
+
+def test_scope_bundles_expand_to_every_scope_of_their_resources(spec):
+    from crew.leonar.scopes import STANDARD_SCOPES
+
+    known = STANDARD_SCOPES | spec.scopes
+    expanded = expand_scopes(["sourcing"], known=known)
+
+    assert expanded == {
+        scope
+        for scope in known
+        if scope.split(":")[0] in {"contacts", "projects", "pipeline", "sourcing"}
+    }
+    assert "sourcing:write" in expanded
+    assert "contacts:delete" in expanded
+    assert not any(scope.startswith("deals:") for scope in expanded)
+
+
+def test_scope_bundles_are_the_ones_leonar_documents():
+    from crew.leonar.scopes import BUNDLES
+
+    assert sorted(BUNDLES) == ["automation", "crm", "sourcing"]
+    assert BUNDLES["crm"] == {"companies", "deals", "contacts", "notes", "tags"}

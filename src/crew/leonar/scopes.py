@@ -3,8 +3,10 @@
 Leonar's pages disagree on a few names: the AI-agents guide says messaging:write
 where the authentication page says messages:write, and speaks of read_only as a
 scope where the authentication page calls it a bundle. Both spellings are accepted
-here and normalised to the authentication page's names; read_only expands to every
-known :read scope. admin and full_access are never allowed for an agent.
+here and normalised to the authentication page's names. The bundles a key can be
+created with expand to their scopes: read_only to every :read scope, crm,
+automation and sourcing to every scope of their resources. admin and full_access
+are never allowed for an agent.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "ALIASES",
+    "BUNDLES",
     "FORBIDDEN",
     "STANDARD_SCOPES",
     "covers",
@@ -58,6 +61,15 @@ FORBIDDEN: frozenset[str] = frozenset({"admin", "full_access"})
 
 READ_ONLY = "read_only"
 
+BUNDLES: dict[str, frozenset[str]] = {
+    "crm": frozenset({"companies", "deals", "contacts", "notes", "tags"}),
+    "automation": frozenset(
+        {"sequences", "contacts", "pipeline", "enrichment", "tasks"}
+    ),
+    "sourcing": frozenset({"contacts", "projects", "pipeline", "sourcing"}),
+}
+"""Leonar's key bundles by the resources they grant at every level."""
+
 
 def normalise_scope(scope: str) -> str:
     """Return the canonical spelling of a scope name."""
@@ -66,13 +78,20 @@ def normalise_scope(scope: str) -> str:
 
 
 def expand_scopes(scopes: Iterable[str], *, known: Iterable[str]) -> frozenset[str]:
-    """Normalise scope names and expand read_only to every known :read scope."""
+    """Normalise scope names and expand the bundles a key may have been created with.
+
+    read_only becomes every known :read scope; crm, automation and sourcing become
+    every known scope of their resources. full_access is left as is, to be refused.
+    """
     known_set = {normalise_scope(scope) for scope in known}
     expanded: set[str] = set()
     for scope in scopes:
         name = normalise_scope(scope)
         if name == READ_ONLY:
             expanded.update(s for s in known_set if s.endswith(":read"))
+        elif name in BUNDLES:
+            resources = BUNDLES[name]
+            expanded.update(s for s in known_set if s.split(":")[0] in resources)
         else:
             expanded.add(name)
     return frozenset(expanded)
