@@ -537,6 +537,9 @@ class _SpecBuilder:
                 return []
             return [_Input(WHOLE_BODY, "body", schema, body_required)]
         required = set(schema.get("required", ())) if body_required else set()
+        # Limitation: whole-body rules such as minProperties (update_deal, update a
+        # contact) have no place in a flat schema and are dropped here; Leonar
+        # still rejects an empty update with a 400 the agent can act on.
         return [
             _Input(wire, "body", dict(prop), wire in required)
             for wire, prop in schema["properties"].items()

@@ -107,7 +107,11 @@ def _argument_model(operation: Operation) -> type[BaseModel]:
             )
             shown["description"] = shown["description"].strip()
         if name not in required:
-            # Strict function calling makes every field required: null means unset.
+            # Limitation: strict function calling makes every field required, so
+            # null means "unset" and an agent cannot set a nullable field to null
+            # (clear it); and a free-form map (additionalProperties) cannot be
+            # filled in strict mode, which is why place names go through the
+            # composite LinkedIn search rather than a raw location_ids map.
             shown = _nullable(shown)
         extra = _replace_schema(shown)
         if name in required:
