@@ -136,6 +136,7 @@ class RunRecorder:
         status: RunStatus,
         task_results: list[dict[str, Any]],
         token_usage: Mapping[str, Any],
+        message: str = "",
     ) -> RunPaths:
         """Write report.json and report.md; returns the run's paths.
 
@@ -144,10 +145,15 @@ class RunRecorder:
             task_results: each task's structured result as a dict, in order; a
                 "task" key names it, a "skipped" list says what it skipped.
             token_usage: the crew's LLM token counts.
+            message: one line on how the run ended (why it stopped, if it did).
         """
         audit = self._require()
         report = build_report(
-            {**self._run, "finished_at": format_time(self._clock())},
+            {
+                **self._run,
+                "finished_at": format_time(self._clock()),
+                "message": message,
+            },
             status,
             task_results,
             token_usage,
@@ -255,6 +261,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         f"- Started: {report['started_at']}",
         f"- Finished: {report['finished_at']}",
         f"- Exit code: {report['exit_code']}",
+        f"- Outcome: {report.get('message') or report['status']}",
         "",
         "## Tasks",
         "",

@@ -20,10 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from crew.config import TASK_NAMES, ConfigError, CrewConfig, KickoffInputs, load_config
-from crew.guard import Guard, PolicyError, Provenance, TerminalPrompter, load_policy
+from crew.guard import (
+    Guard,
+    Policy,
+    PolicyError,
+    Provenance,
+    TerminalPrompter,
+    load_policy,
+)
 from crew.journal import Idempotency, Journal, derive_kickoff_id, resolve_state_dir
 from crew.leonar.cache import ReferenceCache
 from crew.leonar.errors import SpecError
+from crew.leonar.operation import Middleware
 from crew.leonar.recipes import RecipeSettings
 from crew.leonar.spec import DEFAULT_SPEC_PATH, Spec, load_spec
 from crew.models import TASK_RESULTS
@@ -122,13 +130,11 @@ def _run_checked(
     options: RunOptions,
     config: CrewConfig,
     spec: Spec,
-    policy: Any,
+    policy: Policy,
     base_url: str | None,
     environ: Mapping[str, str],
     stack: ExitStack,
 ) -> RunResult:
-    from crewai.tools.tool_failure import ToolExecutionFailedError
-
     from crew.crew import LeonarCrew
     from crew.progress import Progress
 
@@ -137,39 +143,17 @@ def _run_checked(
     recorder = RunRecorder(state_dir)
     run_id = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
     recorder.start(run_id, kickoff_id, options.inputs.model_dump())
-
     journal = stack.enter_context(Journal.in_state_dir(state_dir))
     progress = stack.enter_context(Progress(quiet=options.quiet))
-    prompter = None
-    if options.interactive:
-        # The terminal prompter pauses the live view while it asks.
-        prompter = options.prompter or TerminalPrompter(
-            progress.console, pause=progress.paused
-        )
     resume = _Resume(journal, kickoff_id, enabled=not options.dry_run)
-    middleware = (
-        Provenance(
-            policy,
-            prompter=prompter,
-            known=resume.introduced_contacts(),
-            events=recorder.event,
-        ),
-        Idempotency(
-            journal, kickoff_id, dry_run=options.dry_run, events=recorder.event
-        ),
-        Guard(
-            policy,
-            prompter=prompter,
-            dry_run=options.dry_run,
-            events=recorder.event,
-        ),
-        ReferenceCache(),
-    )
+
     toolsets = build_agent_toolsets(
         spec,
         [_access(config, name, environ) for name in config.agents],
         base_url=base_url,
-        middleware=middleware,
+        middleware=_middleware(
+            options, policy, journal, kickoff_id, resume, recorder, progress
+        ),
         observers=(recorder.observer, progress.observer),
         recipe_settings=options.recipe_settings,
         clients=stack,
@@ -182,29 +166,63 @@ def _run_checked(
         task_callback=resume.completed,
     ).crew()
     resume.skip_done(crew)
-
-    finished, message, output = True, "the crew finished", None
-    try:
-        output = crew.kickoff(inputs=options.inputs.template_values())
-    except ToolExecutionFailedError as error:
-        finished, message = False, f"stopped: {error.record.failure.message}"
-    except Exception as error:  # noqa: BLE001 - the run's outcome, reported below
-        logger.debug("crew failed", exc_info=True)
-        finished, message = False, f"failed: {type(error).__name__}: {error}"
+    finished, message, output = _kickoff(crew, options.inputs)
 
     task_results = resume.task_results()
     if finished:
         resume.forget()
     status = recorder.outcome(crew_finished=finished)
-    if (
-        status is RunStatus.SUCCEEDED
-        and not options.dry_run
-        and _did_nothing(task_results)
-    ):
+    idle = not options.dry_run and _did_nothing(task_results)
+    if status is RunStatus.SUCCEEDED and idle:
         status, message = RunStatus.PARTIAL, "the crew finished but changed nothing"
-    usage = _token_usage(output)
-    paths = recorder.finish(status, task_results, usage)
+    paths = recorder.finish(status, task_results, _token_usage(output), message)
     return RunResult(status, message, paths, output, task_results)
+
+
+def _middleware(
+    options: RunOptions,
+    policy: Policy,
+    journal: Journal,
+    kickoff_id: str,
+    resume: _Resume,
+    recorder: RunRecorder,
+    progress: Any,
+) -> tuple[Middleware, ...]:
+    """What wraps every tool call, outermost first.
+
+    Provenance sees every write's answer, even one replayed from the journal; the
+    journal answers repeated writes before the guard would ask about them again;
+    the guard applies approvals, limits and dry-run; reference reads are cached.
+    """
+    prompter = None
+    if options.interactive:
+        # The terminal prompter pauses the live view while it asks.
+        prompter = options.prompter or TerminalPrompter(
+            progress.console, pause=progress.paused
+        )
+    events = recorder.event
+    return (
+        Provenance(
+            policy, prompter=prompter, known=resume.introduced_contacts(), events=events
+        ),
+        Idempotency(journal, kickoff_id, dry_run=options.dry_run, events=events),
+        Guard(policy, prompter=prompter, dry_run=options.dry_run, events=events),
+        ReferenceCache(),
+    )
+
+
+def _kickoff(crew: Any, inputs: KickoffInputs) -> tuple[bool, str, Any]:
+    """Run the crew: (finished, how it ended, CrewAI's output or None)."""
+    from crewai.tools.tool_failure import ToolExecutionFailedError
+
+    try:
+        output = crew.kickoff(inputs=inputs.template_values())
+    except ToolExecutionFailedError as error:
+        return False, f"stopped: {error.record.failure.message}", None
+    except Exception as error:  # noqa: BLE001 - the run's outcome, reported
+        logger.debug("crew failed", exc_info=True)
+        return False, f"failed: {type(error).__name__}: {error}", None
+    return True, "the crew finished", output
 
 
 def check_setup(

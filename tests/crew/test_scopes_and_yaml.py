@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -113,6 +114,10 @@ def test_a_scope_the_key_lacks_stops_the_run_naming_agent_key_and_scope(
         "source_candidates",
         "enrich_contacts",
     ]
+    report = json.loads(result.paths.report_json.read_text())
+    assert report["status"] == "failed"
+    assert report["message"] == result.message
+    assert "deals:write" in result.paths.report_md.read_text()
 
 
 def test_editing_role_and_goal_in_yaml_changes_the_prompt(

@@ -120,7 +120,10 @@ def test_report_says_what_was_done_skipped_refused_planned_and_spent(tmp_path, c
 
     status = recorder.outcome(crew_finished=True)
     paths = recorder.finish(
-        status, tasks, {"total_tokens": 1200, "prompt_tokens": 1000}
+        status,
+        tasks,
+        {"total_tokens": 1200, "prompt_tokens": 1000},
+        "the crew finished",
     )
 
     report = json.loads(paths.report_json.read_text(encoding="utf-8"))
@@ -131,6 +134,7 @@ def test_report_says_what_was_done_skipped_refused_planned_and_spent(tmp_path, c
         "inputs": {"project": "P"},
         "started_at": "2026-01-01T00:00:00.000Z",
         "finished_at": "2026-01-01T00:00:06.000Z",
+        "message": "the crew finished",
         "status": "partial",
         "exit_code": 3,
         "tasks": tasks,
@@ -188,6 +192,7 @@ def test_report_says_what_was_done_skipped_refused_planned_and_spent(tmp_path, c
     }
     markdown = paths.report_md.read_text(encoding="utf-8")
     assert markdown.startswith("# Run run-2: partial\n\n- Kickoff: `daily:abc`\n")
+    assert "- Outcome: the crew finished\n" in markdown
     assert "| `LEONAR_SOURCER_API_KEY` (ab12cd34) | 2 | 1 | 1 | 998 |" in markdown
     assert "| deal_manager | close_deal | 1 | never unattended |" in markdown
     assert "- sourcer `create_tag`: POST /tags (key `$LEONAR_SOURCER_API_KEY`)" in (
